@@ -6,7 +6,7 @@ BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 TORCH := torch==2.13.0
 PROFILE ?= laptop
-OUT   ?= runs/capstone
+OUT   ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
@@ -28,10 +28,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 capstone: $(STAMP)
-	$(BIN)/turing capstone --profile $(PROFILE) --out $(OUT)
+	$(BIN)/turing capstone --profile $(PROFILE) $(if $(OUT),--out $(OUT))
 
 serve: $(STAMP)
-	$(BIN)/turing serve --run $(OUT)
+	$(BIN)/turing serve $(if $(OUT),--run $(OUT))
 
 # The lessons (every notebook, tiny profile, slow cells skipped) and the integration tests.
 test: $(STAMP)

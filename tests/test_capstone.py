@@ -1,0 +1,72 @@
+"""The capstone end to end on the tiny profile, through the `turing` command a learner types."""
+import json, os, subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TURING = Path(sys.executable).parent/"turing"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("capstone")/"run"
+    r = subprocess.run([str(TURING), "capstone", "--profile", "tiny", "--out", str(out)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=1200)
+    return out, r
+
+
+def test_capstone_runs_every_stage(tiny_run):
+    out, r = tiny_run
+    assert r.returncode in (0, 1), r.stderr[-4000:]
+    summary = json.loads((out/"summary.json").read_text())
+    # the exit code is the release decision
+    assert r.returncode == (0 if summary["decision"] == "SHIP" else 1)
+    for stage in ("data", "sft", "evaluate", "package"):
+        sj = json.loads((out/stage/"stage.json").read_text())
+        assert sj["status"] == "ok" and len(sj["inputs_hash"]) == 16 and sj["seconds"] > 0 and sj["metrics"], stage
+
+
+def test_capstone_data_reconciles(tiny_run):
+    out, _ = tiny_run
+    man = json.loads((out/"data"/"manifest.json").read_text())
+    c = man["counts"]
+    assert c["read"] == c["kept"] + c["quarantined"]
+    rows = {s: [json.loads(l) for l in (out/"data"/f"{s}.jsonl").read_text().splitlines()] for s in ("train", "validation", "test")}
+    assert sum(map(len, rows.values())) == c["kept"]
+    ids = [set(r["id"] for r in v) for v in rows.values()]
+    assert not (ids[0] & ids[2]) and not (ids[0] & ids[1]) and not (ids[1] & ids[2])
+
+
+def test_capstone_training_and_adapter(tiny_run):
+    out, _ = tiny_run
+    sft = json.loads((out/"sft"/"stage.json").read_text())["metrics"]
+    assert sft["loss_end"] < sft["loss_start"]
+    adapter = out/"sft"/"adapter"
+    assert (adapter/"adapter_model.safetensors").exists()
+    from turing_course.models import check_template_fingerprint, template_fingerprint
+    assert check_template_fingerprint(adapter) == template_fingerprint()
+    assert (out/"sft"/"loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_capstone_report_and_decision(tiny_run):
+    out, _ = tiny_run
+    ev = json.loads((out/"evaluate"/"stage.json").read_text())["metrics"]
+    decision = json.loads((out/"evaluate"/"decision.json").read_text())
+    for m in ("json_validity", "tool_name_accuracy", "argument_accuracy"):
+        assert 0.0 <= ev["base"][m] <= 1.0 and 0.0 <= ev["tuned"][m] <= 1.0
+    # the decision follows from the measured values and the spec's blocking gates
+    blocking_ok = all(g["passed"] for g in decision["results"] if g["gate"]["tier"] == "blocking")
+    assert decision["ship"] == blocking_ok
+    report = (out/"report.md").read_text()
+    assert "| json_validity |" in report and f"Decision: {ev['decision']}" in report
+    serve = json.loads((out/"serve.json").read_text())
+    assert set(serve["models"]) == {"base", "taskmaster"} and serve["models"]["taskmaster"]["adapter"]
+
+
+def test_capstone_second_run_is_cached(tiny_run):
+    out, _ = tiny_run
+    r = subprocess.run([str(TURING), "capstone", "--profile", "tiny", "--out", str(out)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=600)
+    summary = json.loads((out/"summary.json").read_text())
+    assert all(s["cached"] for s in summary["stages"].values()), summary["stages"]
+    assert "unchanged inputs" in r.stdout
