@@ -7,16 +7,31 @@ ROOT = Path(__file__).resolve().parent.parent
 TURING = Path(sys.executable).parent/"turing"
 
 
+def _no_network_prefix():
+    "`unshare -n` (a private network namespace with no interfaces up) when this machine allows it, else nothing."
+    try: ok = subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=10).returncode == 0
+    except (FileNotFoundError, subprocess.TimeoutExpired): ok = False
+    return ["unshare", "-n"] if ok else []
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("capstone")/"run"
-    r = subprocess.run([str(TURING), "capstone", "--profile", "tiny", "--out", str(out)], cwd=ROOT,
+    prefix = _no_network_prefix()
+    r = subprocess.run(prefix + [str(TURING), "capstone", "--profile", "tiny", "--out", str(out)], cwd=ROOT,
                        capture_output=True, text=True, timeout=1200)
-    return out, r
+    return out, r, bool(prefix)
+
+
+def test_capstone_needs_no_network(tiny_run):
+    "The whole default path runs in a network namespace with no network at all: nothing contacts a hub."
+    out, r, isolated = tiny_run
+    if not isolated: pytest.skip("unshare -n is not permitted on this machine")
+    assert (out/"summary.json").exists(), r.stderr[-4000:]
 
 
 def test_capstone_runs_every_stage(tiny_run):
-    out, r = tiny_run
+    out, r, _ = tiny_run
     assert r.returncode in (0, 1), r.stderr[-4000:]
     summary = json.loads((out/"summary.json").read_text())
     # the exit code is the release decision
@@ -27,7 +42,7 @@ def test_capstone_runs_every_stage(tiny_run):
 
 
 def test_capstone_data_reconciles(tiny_run):
-    out, _ = tiny_run
+    out, _, _ = tiny_run
     man = json.loads((out/"data"/"manifest.json").read_text())
     c = man["counts"]
     assert c["read"] == c["kept"] + c["quarantined"]
@@ -38,7 +53,7 @@ def test_capstone_data_reconciles(tiny_run):
 
 
 def test_capstone_training_and_adapter(tiny_run):
-    out, _ = tiny_run
+    out, _, _ = tiny_run
     sft = json.loads((out/"sft"/"stage.json").read_text())["metrics"]
     assert sft["loss_end"] < sft["loss_start"]
     adapter = out/"sft"/"adapter"
@@ -49,7 +64,7 @@ def test_capstone_training_and_adapter(tiny_run):
 
 
 def test_capstone_report_and_decision(tiny_run):
-    out, _ = tiny_run
+    out, _, _ = tiny_run
     ev = json.loads((out/"evaluate"/"stage.json").read_text())["metrics"]
     decision = json.loads((out/"evaluate"/"decision.json").read_text())
     for m in ("json_validity", "tool_name_accuracy", "argument_accuracy"):
@@ -64,7 +79,7 @@ def test_capstone_report_and_decision(tiny_run):
 
 
 def test_capstone_second_run_is_cached(tiny_run):
-    out, _ = tiny_run
+    out, _, _ = tiny_run
     r = subprocess.run([str(TURING), "capstone", "--profile", "tiny", "--out", str(out)], cwd=ROOT,
                        capture_output=True, text=True, timeout=600)
     summary = json.loads((out/"summary.json").read_text())
