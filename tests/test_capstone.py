@@ -38,7 +38,8 @@ def test_capstone_runs_every_stage(tiny_run):
     assert r.returncode == (0 if summary["decision"] == "SHIP" else 1)
     for stage in ("data", "sft", "evaluate", "package"):
         sj = json.loads((out/stage/"stage.json").read_text())
-        assert sj["status"] == "ok" and len(sj["inputs_hash"]) == 16 and sj["seconds"] > 0 and sj["metrics"], stage
+        assert sj["status"] == "ok" and len(sj["inputs_hash"]) == 16 and sj["metrics"], stage
+        assert sj["seconds"] > 0 if stage in ("sft", "evaluate") else sj["seconds"] >= 0, (stage, sj["seconds"])
 
 
 def test_capstone_data_reconciles(tiny_run):
