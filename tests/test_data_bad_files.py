@@ -185,3 +185,87 @@ def test_everything_at_once_and_quarantine_file(tmp_path, rows):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_rows(tmp_path / "nope.jsonl")
+
+
+# --- added with chapter 63's formats and cleaning (issue 4) ---
+
+def test_ten_megabyte_line(tmp_path, rows):
+    "A 10 MB line (valid JSON or not) is quarantined without being parsed; the rows around it are kept."
+    huge = {**rows[1], "messages": [{"role": "user", "content": "x" * 10_000_000}, {"role": "assistant", "content": "ok"}]}
+    data = jsonl(line(rows[0]), json.dumps(huge), "{" + "y" * 10_000_000, line(rows[2]))
+    rep = load_rows(write(tmp_path, "big.jsonl", data))
+    check_nothing_lost(rep)
+    assert (rep.read, rep.kept) == (4, 2)
+    assert [(q["line"], codes(q)) for q in rep.quarantined] == [(2, ["line_too_long"]), (3, ["line_too_long"])]
+    assert "10.0 MB" in rep.quarantined[0]["reasons"][0] and "max_line_bytes" in rep.quarantined[0]["reasons"][0]
+    assert len(rep.quarantined[0]["raw"]) < 3000           # the quarantine keeps a prefix, the line number finds the rest
+    assert [r["_line"] for r in rep.rows] == [1, 4]
+
+
+def test_empty_content(tmp_path, rows):
+    r1 = json.loads(line(rows[0])); r1["messages"][1]["content"] = ""
+    r2 = json.loads(line(rows[1])); r2["messages"][1]["content"] = "   "
+    r3 = json.loads(line(rows[2])); r3["messages"][-1]["content"] = ""
+    rep = load_rows(write(tmp_path, "empty_content.jsonl", jsonl(json.dumps(r1), json.dumps(r2), json.dumps(r3), line(rows[3]))))
+    check_nothing_lost(rep)
+    assert rep.kept == 1
+    assert [(q["line"], codes(q)) for q in rep.quarantined] == [(1, ["empty_content"]), (2, ["empty_content"]), (3, ["empty_assistant"])]
+    assert "messages[1] (user) has empty content" in rep.quarantined[0]["reasons"][0]
+
+
+def test_mixed_formats_in_one_file(tmp_path, rows):
+    from turing_course.data.formats import convert
+    alpaca = {"instruction": "Say hi", "input": "", "output": "Hi!"}
+    sharegpt = convert(rows[2], "sharegpt")
+    data = jsonl(line(rows[0]), json.dumps(alpaca), line(rows[1]), json.dumps(sharegpt), line(rows[3]))
+    rep = load_rows(write(tmp_path, "mixed.jsonl", data))
+    check_nothing_lost(rep)
+    assert rep.format == "messages" and rep.formats == {"messages": 3, "alpaca": 1, "sharegpt": 1}
+    assert [(q["line"], codes(q)) for q in rep.quarantined] == [(2, ["mixed_format"]), (4, ["mixed_format"])]
+    assert "line 2 is alpaca but this file is messages (3 of 5 rows)" in rep.quarantined[0]["reasons"][0]
+    assert any("mixed formats" in w for w in rep.warnings)
+
+
+def test_other_formats_are_converted_and_their_errors_named(tmp_path):
+    good = [{"instruction": f"Say hi {i}", "input": "", "output": f"Hi {i}!"} for i in range(3)]
+    bad = {"instruction": "Summarise", "input": "", "output": "  "}
+    rep = load_rows(write(tmp_path, "alpaca.jsonl", jsonl(*map(json.dumps, good[:2]), json.dumps(bad), json.dumps(good[2]))))
+    check_nothing_lost(rep)
+    assert rep.format == "alpaca" and rep.kept == 3
+    assert rep.rows[0]["messages"] == [{"role": "user", "content": "Say hi 0"}, {"role": "assistant", "content": "Hi 0!"}]
+    (q,) = rep.quarantined
+    assert q["line"] == 3 and codes(q) == ["invalid_alpaca"] and "output: must not be empty" in q["reasons"][0]
+
+
+def test_bad_function_call_in_sharegpt(tmp_path):
+    ok = {"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}]}
+    bad = {"conversations": [{"from": "human", "value": "weather?"}, {"from": "function_call", "value": "{name: get_weather}"},
+                             {"from": "observation", "value": "{}"}, {"from": "gpt", "value": "sunny"}]}
+    rep = load_rows(write(tmp_path, "sg.jsonl", jsonl(json.dumps(ok), json.dumps(bad))))
+    check_nothing_lost(rep)
+    (q,) = rep.quarantined
+    assert q["line"] == 2 and codes(q) == ["invalid_sharegpt"] and "function_call value is not valid JSON" in q["reasons"][0]
+
+
+def test_csv_with_bom_crlf_bad_field_count_and_latin1(tmp_path):
+    body = ('instruction,input,output\r\n"Say ""hi""",,Hi!\r\nTwo,"multi\r\nline input",Out\r\nonly,two\r\n').encode("utf-8")
+    body += "Caf\xe9,,ok\r\n".encode("latin-1") + b"Last,,Done\r\n"
+    rep = load_rows(write(tmp_path, "a.csv", b"\xef\xbb\xbf" + body))
+    check_nothing_lost(rep)
+    assert rep.format == "alpaca" and [r["_line"] for r in rep.rows] == [2, 3, 7]
+    assert rep.rows[1]["messages"][0]["content"] == "Two\n\nContext: multi\r\nline input"
+    assert [(q["line"], codes(q)) for q in rep.quarantined] == [(5, ["bad_csv_row"]), (6, ["bad_csv_row"])]
+    assert "2 fields but the header has 3" in rep.quarantined[0]["reasons"][0]
+    assert "not valid UTF-8" in rep.quarantined[1]["reasons"][0]
+    assert any("BOM" in w for w in rep.warnings) and any("CRLF" in w for w in rep.warnings)
+
+
+def test_parquet_and_empty_csv(tmp_path, rows):
+    from turing_course.data.formats import write_table
+    write_table(tmp_path / "rows.parquet", rows)
+    rep = load_rows(tmp_path / "rows.parquet")
+    check_nothing_lost(rep)
+    assert rep.kept == len(rows) and [r["id"] for r in rep.rows] == [r["id"] for r in rows]
+    assert rep.rows[0]["messages"] == rows[0]["messages"] and rep.rows[0]["tools"] == rows[0]["tools"]
+    empty = load_rows(write(tmp_path, "e.csv", b""))
+    assert (empty.read, empty.kept) == (0, 0) and empty.warnings
