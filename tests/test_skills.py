@@ -14,7 +14,7 @@ def test_ch61_skill_is_valid():
 
 def test_ch61_skill_is_rendered_from_the_framework():
     assert CH61_SKILL.read_text(encoding="utf-8") == decision_skill().render(), (
-        "SKILL.md is stale: python -c \"from turing_course.skills import *; write_skill(decision_skill(), chapter_dir(CH61)/'SKILL.md')\"")
+        "SKILL.md is stale: python -c \"from turing_course.skills import *; from turing_course.settings import chapter_dir; write_skill(decision_skill(), chapter_dir(CH61)/'SKILL.md')\"")
     assert [t for t, _ in parse_skill(CH61_SKILL.read_text()).sections] == DECISION_SKILL_SECTIONS
 
 
