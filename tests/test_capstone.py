@@ -53,6 +53,20 @@ def test_capstone_data_reconciles(tiny_run):
     assert not (ids[0] & ids[2]) and not (ids[0] & ids[1]) and not (ids[1] & ids[2])
 
 
+def test_capstone_data_goes_through_chapter_63_gates(tiny_run):
+    "The data stage is chapter 63's gated pipeline: its report, its quarantine file, every blocking gate passed."
+    out, _, _ = tiny_run
+    m = json.loads((out/"data"/"stage.json").read_text())["metrics"]
+    assert m["gates_total"] > 10 and m["gates_passed"] == m["gates_total"], m
+    items = [json.loads(l) for l in (out/"data"/"quarantine.jsonl").read_text().splitlines()]
+    # every rejected row and every modified (redacted, kept) row is in the file, with its reasons
+    kept_modified = [q for q in items if all(r.startswith("pii_redacted") for r in q["reasons"])]
+    assert len(items) - len(kept_modified) == m["quarantined"] > 0      # the chapter's field notes hold deliberately bad rows
+    assert len(kept_modified) == m["modified"] > 0
+    for q in items: assert q["reasons"] and q["raw"], q
+    assert "read = kept + quarantined" in (out/"data"/"report"/"report.md").read_text()
+
+
 def test_capstone_training_and_adapter(tiny_run):
     out, _, _ = tiny_run
     sft = json.loads((out/"sft"/"stage.json").read_text())["metrics"]
