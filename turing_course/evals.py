@@ -9,8 +9,9 @@ from dataclasses import dataclass, field, asdict
 from .tools import parse_tool_calls
 
 # %% auto #0
-__all__ = ['METRICS', 'ToolCase', 'tool_call_cases', 'score_reply', 'summarize', 'generate_replies', 'Reply',
-           'tool_calls_to_text', 'InProcessBackend', 'EndpointBackend', 'latency_summary', 'run_cases',
+__all__ = ['MIN_PREFIX_TOKENS', 'METRICS', 'ToolCase', 'tool_call_cases', 'score_reply', 'summarize', 'prompt_ids',
+           'shared_prefix_len', 'PrefixKV', 'build_prefix_kv', 'prefix_kv_for', 'suffix_batch', 'generate_replies',
+           'Reply', 'tool_calls_to_text', 'InProcessBackend', 'EndpointBackend', 'latency_summary', 'run_cases',
            'evaluate_tool_calls', 'as_generate_fn', 'compare_models', 'comparison_table']
 
 # %% ../nbs/69_evals.ipynb #d544e6e5
@@ -60,24 +61,107 @@ def summarize(records: list[dict]) -> dict:
                 argument_accuracy=mean([r["args_correct"] for r in calls]), no_call_accuracy=mean([r["no_call_correct"] for r in nocall]),
                 n_call_cases=len(calls), n_no_call_cases=len(nocall))
 
+# %% ../nbs/69_evals.ipynb #c7a1e002
+MIN_PREFIX_TOKENS = 16   # a shorter shared prefix is not worth an extra forward pass and a cache copy per batch
+
+def prompt_ids(tokenizer, cases: list) -> list[list[int]]:
+    "Token ids of each case's rendered prompt (chat template with its tools, generation prompt added), as generation sees them."
+    texts = [tokenizer.apply_chat_template(c.messages, tools=c.tools or None, add_generation_prompt=True, tokenize=False) for c in cases]
+    return [list(x) for x in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+def shared_prefix_len(ids: list[list[int]]) -> int:
+    "Length of the longest token prefix all `ids` share, capped so that every prompt keeps at least one token of its own."
+    if not ids: return 0
+    n, first = min(len(x) for x in ids) - 1, ids[0]
+    for x in ids[1:]:
+        k = 0
+        while k < n and x[k] == first[k]: k += 1
+        n = k
+    return max(n, 0)
+
+@dataclass
+class PrefixKV:
+    "The KV cache of the token prefix that every prompt of an evaluation starts with, computed once at batch size 1."
+    ids: tuple
+    cache: object = field(repr=False)    # a transformers `DynamicCache` of batch 1; never changed (batches get copies)
+    seconds: float = 0.0                 # time it took to compute
+    uses: int = 0                        # batches it has served
+
+    def __len__(self): return len(self.ids)
+
+    def covers(self, ids) -> bool:
+        "Does the prompt `ids` start with this prefix and continue past it?"
+        return len(ids) > len(self.ids) and tuple(ids[:len(self.ids)]) == self.ids
+
+    def for_batch(self, n: int):
+        "A fresh copy of the cache for a batch of `n` prompts (`generate` appends to it, so each batch needs its own)."
+        import copy
+        c = copy.deepcopy(self.cache)
+        if n > 1: c.batch_repeat_interleave(n)
+        self.uses += 1
+        return c
+
+def build_prefix_kv(model, ids) -> PrefixKV:
+    "Run `model` once over the token prefix `ids` (batch 1) and keep its KV cache. Use the model state you will generate with (adapter on or off)."
+    import torch
+    from transformers import DynamicCache
+    t0 = time.perf_counter()
+    with torch.inference_mode():
+        out = model(input_ids=torch.tensor([list(ids)], device=model.device), cache=DynamicCache(config=model.config), use_cache=True)
+    return PrefixKV(tuple(ids), out.cache, round(time.perf_counter() - t0, 4))
+
+def prefix_kv_for(model, tokenizer, cases: list, ids: list[list[int]] | None = None,
+                  min_tokens: int = MIN_PREFIX_TOKENS) -> PrefixKV | None:
+    "The `PrefixKV` of the prefix all `cases` share, or None if there is nothing to reuse (one case, or fewer than `min_tokens` shared)."
+    if len(cases) < 2: return None
+    ids = prompt_ids(tokenizer, cases) if ids is None else ids
+    n = shared_prefix_len(ids)
+    return build_prefix_kv(model, ids[0][:n]) if n >= min_tokens else None
+
+def suffix_batch(prefix_len: int, ids: list[list[int]], pad_id: int) -> dict:
+    "Batch layout for prompts that share their first `prefix_len` tokens: prefix | pads | own tokens; pads masked; positions count real tokens."
+    import torch
+    width = max(len(x) for x in ids) - prefix_len
+    pads = [width - (len(x) - prefix_len) for x in ids]
+    rows = [x[:prefix_len] + [pad_id] * p + x[prefix_len:] for x, p in zip(ids, pads)]
+    mask = torch.tensor([[1] * prefix_len + [0] * p + [1] * (len(x) - prefix_len) for x, p in zip(ids, pads)])
+    pos = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 0)   # position = number of real tokens before this one
+    return dict(input_ids=torch.tensor(rows), attention_mask=mask, position_ids=pos)
+
 # %% ../nbs/69_evals.ipynb #ed36c4c2
 def generate_replies(model, tokenizer, cases: list, max_new_tokens: int = 64, batch_size: int = 8,
-                     progress: bool = True, *, temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None) -> list[str]:
-    "Replies of `model` for each case (anything with `.messages` and `.tools`): left-padded batches, greedy unless `temperature` > 0."
+                     progress: bool = True, *, temperature: float = 0.0, top_p: float = 1.0, seed: int | None = None,
+                     prefix_cache: bool | PrefixKV = True) -> list[str]:
+    """Replies of `model` for each case (anything with `.messages` and `.tools`), a batch at a time, greedy unless `temperature` > 0.
+    `prefix_cache=True`: compute the prefix all cases share once and prefill only the suffixes; a `PrefixKV`: use that one;
+    False (or nothing shared): left-padded full prompts."""
     import torch
     from tqdm.auto import tqdm
     tokenizer.padding_side = "left"
     eos = [tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.eos_token_id]
     kw = dict(do_sample=True, temperature=temperature, top_p=top_p) if temperature > 0 else dict(do_sample=False)
+    kw.update(max_new_tokens=max_new_tokens, eos_token_id=[e for e in eos if e is not None], pad_token_id=tokenizer.pad_token_id)
+    use = prefix_cache is not None and prefix_cache is not False
+    ids = prompt_ids(tokenizer, cases) if use else None
+    pkv = prefix_cache if isinstance(prefix_cache, PrefixKV) else prefix_kv_for(model, tokenizer, cases, ids) if use else None
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0     # any id: pad slots are masked
     outs = []
     for i in tqdm(range(0, len(cases), batch_size), desc="generating", disable=not progress, unit="batch"):
         batch = cases[i:i + batch_size]
-        texts = [tokenizer.apply_chat_template(c.messages, tools=c.tools or None, add_generation_prompt=True, tokenize=False) for c in batch]
-        enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        if pkv is None:
+            texts = [tokenizer.apply_chat_template(c.messages, tools=c.tools or None, add_generation_prompt=True, tokenize=False) for c in batch]
+            enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        else:
+            bids = ids[i:i + batch_size]
+            bad = next((i + j for j, x in enumerate(bids) if not pkv.covers(x)), None)
+            if bad is not None:
+                raise ValueError(f"case {getattr(cases[bad], 'id', bad)!r}: its prompt does not start with the cached {len(pkv)}-token prefix; "
+                                 "build the PrefixKV from these cases (prefix_kv_for) or pass prefix_cache=True")
+            enc = suffix_batch(len(pkv), bids, pad)
+            enc["cache"] = pkv.for_batch(len(bids))
         if seed is not None: torch.manual_seed(seed + i)      # per batch: a batch's samples do not depend on earlier batches
         with torch.inference_mode():
-            gen = model.generate(**enc, max_new_tokens=max_new_tokens, eos_token_id=[e for e in eos if e is not None],
-                                 pad_token_id=tokenizer.pad_token_id, **kw)
+            gen = model.generate(**enc, **kw)
         outs += tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
     return [o.strip() for o in outs]
 
@@ -105,10 +189,12 @@ def tool_calls_to_text(content: str | None, tool_calls: list | None) -> str:
 class InProcessBackend:
     "Generate with a local `model` + `tokenizer` in left-padded batches; `generate_fn` is the (replaceable) decoder."
     def __init__(self, model, tokenizer, max_new_tokens: int = 64, batch_size: int = 8, temperature: float = 0.0,
-                 top_p: float = 1.0, seed: int | None = None, use_adapter: bool = True, generate_fn=None, name: str = "in-process"):
+                 top_p: float = 1.0, seed: int | None = None, use_adapter: bool = True, generate_fn=None, name: str = "in-process",
+                 prefix_cache: bool = True):
         self.model, self.tokenizer, self.max_new_tokens, self.batch_size = model, tokenizer, max_new_tokens, batch_size
         self.temperature, self.top_p, self.seed, self.use_adapter, self.name = temperature, top_p, seed, use_adapter, name
-        self.generate_fn = generate_fn
+        self.generate_fn, self.prefix_cache = generate_fn, prefix_cache
+        self.last_prefix = None                           # the PrefixKV of the last `generate` (None: not used)
         if not use_adapter and not hasattr(model, "disable_adapter"):
             raise ValueError(f"{name}: use_adapter=False needs a PEFT model (one with disable_adapter); this model has no adapter")
 
@@ -122,14 +208,18 @@ class InProcessBackend:
         from tqdm.auto import tqdm
         fn = self.generate_fn or generate_replies
         ctx = nullcontext() if self.use_adapter else self.model.disable_adapter()
-        out = []
+        out, extra, prefix_s = [], {}, 0.0
         with ctx:
+            if fn is generate_replies:                     # once per evaluation, with the adapter state it will generate with
+                t0 = time.perf_counter()
+                self.last_prefix = prefix_kv_for(self.model, self.tokenizer, cases) if self.prefix_cache else None
+                extra, prefix_s = dict(prefix_cache=self.last_prefix or False), time.perf_counter() - t0
             for i in tqdm(range(0, len(cases), self.batch_size), desc=self.name, disable=not progress, unit="batch"):
                 batch = cases[i:i + self.batch_size]
                 t0 = time.perf_counter()
                 texts = fn(self.model, self.tokenizer, batch, self.max_new_tokens, len(batch), False, temperature=self.temperature,
-                           top_p=self.top_p, seed=None if self.seed is None else self.seed + i)
-                dt = time.perf_counter() - t0
+                           top_p=self.top_p, seed=None if self.seed is None else self.seed + i, **extra)
+                dt = time.perf_counter() - t0 + (prefix_s if i == 0 else 0.0)
                 out += [Reply(t, dt, *self._tokens(c, t)) for c, t in zip(batch, texts)]
         return out
 
@@ -208,9 +298,10 @@ def run_cases(backend, cases: list, scorer=score_reply, summarize_fn=summarize, 
                 generations_per_s=round(len(cases) / secs, 2) if secs > 0 else None, backend=backend.name)
 
 def evaluate_tool_calls(model, tokenizer, cases: list[ToolCase], max_new_tokens: int = 64, batch_size: int = 8,
-                        progress: bool = True, generate_fn=None) -> dict:
+                        progress: bool = True, generate_fn=None, prefix_cache: bool = True) -> dict:
     "Greedy in-process run of every case, scored: {'metrics': ..., 'records': [...], 'seconds': ..., 'generations_per_s': ...}."
-    return run_cases(InProcessBackend(model, tokenizer, max_new_tokens, batch_size, generate_fn=generate_fn), cases, progress=progress)
+    return run_cases(InProcessBackend(model, tokenizer, max_new_tokens, batch_size, generate_fn=generate_fn, prefix_cache=prefix_cache),
+                     cases, progress=progress)
 
 def as_generate_fn(backend):
     "`generate_fn(list_of_message_lists) -> list[str]` over `backend` (for a judge); a failed request gives ''."
@@ -224,11 +315,11 @@ def as_generate_fn(backend):
 METRICS = ("json_validity", "tool_name_accuracy", "argument_accuracy", "no_call_accuracy")
 
 def compare_models(base: str, adapter: str | None, cases: list[ToolCase], max_new_tokens: int = 64, batch_size: int = 8,
-                   progress: bool = True, generate_fn=None) -> dict:
+                   progress: bool = True, generate_fn=None, prefix_cache: bool = True) -> dict:
     "Evaluate base model `base` and `base`+`adapter` on `cases`; returns {'base': ev, 'tuned': ev, 'delta': {...}}."
     from turing_course.models import load_model
     m, t = load_model(base, adapter=adapter)   # one load: the base is the same weights with the adapter switched off
-    run = lambda: evaluate_tool_calls(m, t, cases, max_new_tokens, batch_size, progress, generate_fn)
+    run = lambda: evaluate_tool_calls(m, t, cases, max_new_tokens, batch_size, progress, generate_fn, prefix_cache)
     if adapter is None: return {"base": run()}
     with m.disable_adapter(): out = {"base": run()}
     out["tuned"] = run()
