@@ -18,12 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .models import (load_model, resolve_base_model, check_template_fingerprint, template_fingerprint,
                                   save_template, CHAT_TEMPLATE)
 from .tools import parse_tool_calls, TOOL_CALL_RE
+from .evals import PrefixKV, build_prefix_kv, shared_prefix_len, MIN_PREFIX_TOKENS
 
 # %% auto #0
 __all__ = ['TOOL_OPEN', 'GenParams', 'Generation', 'ServeError', 'CallableBackend', 'stub_backend', 'cut_at_stop', 'StreamText',
            'RequestMessage', 'FunctionSpec', 'ToolSpec', 'ChatRequest', 'create_app', 'make_serve_config',
-           'check_serve_config', 'ServedModels', 'models_from_run', 'random_lora_adapter', 'free_port', 'ServerHandle',
-           'build_app', 'serve']
+           'check_serve_config', 'PrefixCache', 'ServedModels', 'models_from_run', 'random_lora_adapter', 'free_port',
+           'ServerHandle', 'build_app', 'serve']
 
 # %% ../nbs/70_serve.ipynb #d3a2b634
 @dataclass
@@ -322,11 +323,48 @@ def check_serve_config(config: dict, root: Path | str | None = None, source: str
     if default not in models: raise ValueError(f"{source}: default {default!r} is not one of the models {list(models)}")
     return {**config, "models": models, "default": default}
 
+# %% ../nbs/70_serve.ipynb #f95af10c
+class PrefixCache:
+    "KV caches of the prompt prefixes that requests to each model id share, computed once and reused (LRU of `size`)."
+    def __init__(self, model, boundary_id: int | None, size: int = 8, min_tokens: int = MIN_PREFIX_TOKENS):
+        from collections import OrderedDict
+        self.model, self.boundary_id, self.size, self.min_tokens = model, boundary_id, size, min_tokens
+        self.entries, self.last = OrderedDict(), {}         # (model id, prefix ids) -> PrefixKV; model id -> last prompt
+        self.hits = self.misses = self.built = 0
+
+    def _cut(self, ids: list[int], n: int) -> int:
+        "The longest turn-aligned prefix within the first `n` tokens: up to (not including) the last turn start."
+        if self.boundary_id is None: return n
+        return max((i for i in range(1, n + 1) if i < len(ids) and ids[i] == self.boundary_id), default=0)
+
+    def lookup(self, model_id: str, ids: list[int]) -> PrefixKV | None:
+        "The cached prefix that `ids` starts with (longest first), else one built from what `ids` shares with the last request."
+        ids = list(ids)
+        best = max((p for (mid, _), p in self.entries.items() if mid == model_id and p.covers(ids)), key=len, default=None)
+        prev, self.last[model_id] = self.last.get(model_id), ids
+        if best is not None:
+            self.hits += 1
+            self.entries.move_to_end((model_id, best.ids))
+            return best
+        self.misses += 1
+        if prev is None: return None
+        n = self._cut(ids, shared_prefix_len([prev, ids]))
+        if n < self.min_tokens: return None
+        pkv = build_prefix_kv(self.model, ids[:n])
+        self.built += 1
+        self.entries[(model_id, pkv.ids)] = pkv
+        while len(self.entries) > self.size: self.entries.popitem(last=False)
+        return pkv
+
+    def stats(self) -> dict:
+        return dict(hits=self.hits, misses=self.misses, built=self.built, entries=len(self.entries),
+                    tokens=sorted(len(p) for p in self.entries.values()))
+
 # %% ../nbs/70_serve.ipynb #df0c7a8f
 class ServedModels:
     "One base model + PEFT adapters, served as named model ids. `config` as in `check_serve_config`."
     def __init__(self, config: dict, root: Path | str | None = None, threads: int | None = None, max_tokens: int = 256,
-                 source: str = "serve config"):
+                 source: str = "serve config", prefix_cache: bool = True):
         import torch
         t0 = time.time()
         self.config = check_serve_config(config, root, source)
@@ -352,6 +390,8 @@ class ServedModels:
         tok = self.tokenizer
         self.eos_ids = sorted({i for i in (tok.eos_token_id, tok.convert_tokens_to_ids("<|im_end|>")) if i is not None and i != tok.unk_token_id})
         self.context = getattr(self.model.config, "max_position_embeddings", None)
+        start = tok.convert_tokens_to_ids("<|im_start|>")
+        self.prefix = PrefixCache(self.model, None if start == tok.unk_token_id else start) if prefix_cache else None
         self.load_seconds = time.time() - t0
 
     def card(self, model_id: str) -> dict:
@@ -383,6 +423,12 @@ class ServedModels:
         if params.stop: kw.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
         return enc, n, kw
 
+    def _with_prefix(self, model_id, enc) -> dict:
+        "`enc` plus a copy of the cached KV of its prefix, if one is cached (call with the lock held and the adapter set)."
+        if self.prefix is None: return enc
+        pkv = self.prefix.lookup(model_id, enc["input_ids"][0].tolist())
+        return enc if pkv is None else {**enc, "cache": pkv.for_batch(1)}
+
     def _finish(self, new_ids, params) -> tuple[int, str]:
         "Completion token count and finish reason of the generated ids."
         n = len(new_ids)
@@ -394,7 +440,7 @@ class ServedModels:
         enc, n, kw = self._prepare(model_id, messages, tools, params)
         with self.lock, self._use(model_id), torch.inference_mode():
             if params.seed is not None: torch.manual_seed(params.seed)
-            out = self.model.generate(**enc, **kw)
+            out = self.model.generate(**self._with_prefix(model_id, enc), **kw)
         new = out[0, n:]
         m, finish = self._finish(new, params)
         return Generation(self.tokenizer.decode(new, skip_special_tokens=True), n, m, finish)
@@ -417,7 +463,7 @@ class ServedModels:
             try:
                 with self.lock, self._use(model_id), torch.inference_mode():
                     if params.seed is not None: torch.manual_seed(params.seed)
-                    box["out"] = self.model.generate(**enc, **kw, streamer=streamer, stopping_criteria=StoppingCriteriaList([Cancel()]))
+                    box["out"] = self.model.generate(**self._with_prefix(model_id, enc), **kw, streamer=streamer, stopping_criteria=StoppingCriteriaList([Cancel()]))
             except BaseException as e:
                 box["error"] = e
                 streamer.end()
