@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 # %% auto #0
-__all__ = ['app', 'data_app', 'capstone', 'run', 'serve', 'data_validate', 'data_build', 'env']
+__all__ = ['app', 'data_app', 'capstone', 'run', 'serve', 'data_validate', 'data_build', 'eval_', 'env']
 
 # %% ../nbs/72c_cli.ipynb #0c053a5e
 app = typer.Typer(help="Turing LLMOps course toolkit: fine-tune, evaluate, gate and serve a model on a CPU.",
@@ -91,6 +91,27 @@ def data_build(spec: str = typer.Argument(..., help="a data spec.yaml path or ch
     except (SpecError, FileNotFoundError) as e:
         typer.echo(f"error: {e}", err=True); raise typer.Exit(2)
     raise typer.Exit(code)
+
+@app.command("eval")
+def eval_(spec: str = typer.Argument(..., help="an evaluation spec.yaml path or chapter folder name (e.g. 69-evaluation-quality-gates)"),
+          profile: Optional[str] = typer.Option(None, help="run profile tiny | laptop | gpu (which base model, how many cases)"),
+          out: Optional[Path] = typer.Option(None, help="report folder (default runs/<name>-<profile>)"),
+          gates: Optional[str] = typer.Option(None, help="gate profile name or YAML path, overriding the spec's")):
+    "Release evaluation: benchmark + red team -> judge sample -> regression vs champion -> gates -> report. Exit 0 ship, 1 block, 2 bad spec."
+    _offline_defaults()
+    from turing_course.release import evaluate_release, SpecError
+    try: r = evaluate_release(spec, out=out, profile=profile, gates=gates, log=typer.echo)
+    except (SpecError, FileNotFoundError) as e:
+        typer.echo(f"error: {e}", err=True); raise typer.Exit(2)
+    m = r["metrics"]
+    f = lambda v: "—" if v is None else f"{v:.3f}"
+    typer.echo(f"composite {f(m['candidate']['composite'])}  json_validity {f(m['candidate']['json_validity'])}  "
+               f"harmful_rate {f(m['candidate']['safety']['harmful_rate'])}  judge {f(m['judge']['overall_normalised'])}  "
+               f"regression p {f(m['regression']['p_value'])}")
+    for g in r["decision"].results:
+        if not g.passed: typer.echo(f"  {g.gate.tier.upper():8} {g.message}")
+    typer.echo(f"Decision: {r['decision'].verdict}\nReport: {r['paths']['html']}")
+    raise typer.Exit(r["exit_code"])
 
 @app.command()
 def env():

@@ -4,12 +4,14 @@
 
 # %% ../nbs/69a_gates.ipynb #b70d43a1
 from __future__ import annotations
-import operator
+import difflib, operator
+from pathlib import Path
 from typing import Literal
 from pydantic import BaseModel, Field, ConfigDict
 
 # %% auto #0
-__all__ = ['Gate', 'GateResult', 'Decision', 'flatten_metrics', 'load_gates', 'decide']
+__all__ = ['Gate', 'GateResult', 'Decision', 'UnknownMetricError', 'flatten_metrics', 'load_gates', 'decide', 'RegressionPolicy',
+           'GateProfile', 'profiles_dir', 'available_profiles', 'load_profile', 'check_gate_metrics']
 
 # %% ../nbs/69a_gates.ipynb #efd733fa
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
@@ -49,6 +51,15 @@ class Decision(BaseModel):
         return "\n".join(lines)
     def _repr_markdown_(self): return self.to_markdown()
 
+class UnknownMetricError(KeyError):
+    "A gate names a metric the evaluation does not produce: the message lists the names, close matches and what exists."
+    def __init__(self, unknown: list, available):
+        self.unknown, self.available = list(unknown), sorted(available)
+        hints = [f"{u!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(u, self.available, 1, 0.75)) else repr(u)
+                 for u in self.unknown]
+        super().__init__(f"gate(s) name unknown metric(s): {', '.join(hints)}; available: {', '.join(self.available)}")
+    def __str__(self): return self.args[0]
+
 def flatten_metrics(d: dict, prefix: str = "") -> dict:
     "Nested metric dicts as one dict of dotted names -> numbers (non-numbers dropped)."
     out = {}
@@ -71,7 +82,7 @@ def decide(gates: list[Gate], metrics: dict) -> Decision:
     "Apply `gates` to (nested or dotted) `metrics`. A gate naming a metric that does not exist is an error, not a pass."
     flat = flatten_metrics(metrics)
     unknown = [g.metric for g in gates if g.metric not in flat and not _is_null_metric(g.metric, metrics)]
-    if unknown: raise KeyError(f"gate(s) name unknown metric(s) {unknown}; available: {sorted(flat)}")
+    if unknown: raise UnknownMetricError(unknown, set(flat) | _null_names(metrics))
     results = []
     for g in gates:
         v = flat.get(g.metric)
@@ -81,6 +92,14 @@ def decide(gates: list[Gate], metrics: dict) -> Decision:
         results.append(GateResult(gate=g, value=v, passed=ok, message=msg))
     return Decision(ship=all(r.passed for r in results if r.gate.tier == "blocking"), results=results)
 
+def _null_names(d: dict, prefix: str = "") -> set:
+    "Dotted names whose value is None (metrics that exist but measured nothing)."
+    out = set()
+    for k, v in d.items():
+        if isinstance(v, dict): out |= _null_names(v, f"{prefix}{k}.")
+        elif v is None: out.add(f"{prefix}{k}")
+    return out
+
 def _is_null_metric(name, metrics):
     "True when `name` exists in `metrics` with value None (measured nothing), as opposed to not existing."
     cur = metrics
@@ -88,3 +107,51 @@ def _is_null_metric(name, metrics):
         if not isinstance(cur, dict) or part not in cur: return False
         cur = cur[part]
     return cur is None
+
+# %% ../nbs/69a_gates.ipynb #b8309ff5
+class RegressionPolicy(BaseModel):
+    "How a candidate is compared with the champion: significance level, tolerated drop, minimum paired cases."
+    model_config = ConfigDict(extra="forbid")
+    alpha: float = Field(0.05, gt=0, lt=1)
+    min_delta: float = Field(-0.02, le=0, description="the largest tolerated drop in accuracy (-0.02 = two points)")
+    min_n: int = Field(500, ge=0, description="paired cases needed before 'no significant regression' means anything")
+
+class GateProfile(BaseModel):
+    "A named set of gates with its regression policy (a YAML file in assets/gates, or a spec's inline section)."
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str = ""
+    regression: RegressionPolicy = RegressionPolicy()
+    gates: list[Gate] = Field(min_length=1)
+
+def profiles_dir() -> Path:
+    "The folder of the gate profiles shipped with the package."
+    from importlib import resources
+    return Path(str(resources.files("turing_course"))) / "assets" / "gates"
+
+def available_profiles() -> list[str]:
+    "Names of the shipped gate profiles."
+    return sorted(p.stem for p in profiles_dir().glob("*.yaml"))
+
+def load_profile(name_or_path) -> GateProfile:
+    "A gate profile by name ('production') or YAML path, or from a dict; errors name the file and the bad field."
+    import yaml
+    if isinstance(name_or_path, dict): data, src = name_or_path, "inline gate profile"
+    else:
+        p = Path(name_or_path)
+        if not p.suffix and not p.exists(): p = profiles_dir() / f"{name_or_path}.yaml"
+        if not p.is_file():
+            raise FileNotFoundError(f"no gate profile {str(name_or_path)!r}: use one of {available_profiles()} or a YAML file path")
+        try: data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except yaml.YAMLError as e: raise ValueError(f"{p}: not valid YAML ({e})") from None
+        src = str(p)
+    if not isinstance(data, dict): raise ValueError(f"{src}: a gate profile is a mapping with name, regression and gates")
+    gates = load_gates(data.get("gates"))
+    try: return GateProfile(**{**data, "gates": gates})
+    except Exception as e: raise ValueError(f"{src}: invalid gate profile: {e}") from None
+
+def check_gate_metrics(gates: list[Gate], known) -> None:
+    "Raise UnknownMetricError if a gate names a metric outside `known` (the names an evaluation can produce)."
+    known = set(known)
+    unknown = [g.metric for g in gates if g.metric not in known]
+    if unknown: raise UnknownMetricError(unknown, known)
