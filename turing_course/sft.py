@@ -4,7 +4,7 @@
 
 # %% ../nbs/64_sft.ipynb #82932857
 from __future__ import annotations
-import difflib, importlib.util, json, math, re, time
+import difflib, importlib.util, json, math, os, re, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -15,7 +15,9 @@ from .models import CHAT_TEMPLATE, load_tokenizer, resolve_base_model, save_temp
 # %% auto #0
 __all__ = ['REPORTERS', 'GENERATION_MARKER', 'SFTSpecError', 'SFTSpec', 'rows_to_dataset', 'label_mask', 'show_labels',
            'has_generation_markers', 'training_template', 'Preflight', 'preflight', 'TrainingUnhealthy', 'LossLog',
-           'LossHealth', 'AdapterUnavailable', 'check_runtime', 'build_trainer', 'train_sft', 'plot_loss']
+           'LossHealth', 'AdapterUnavailable', 'check_runtime', 'physical_cores', 'available_memory_gb',
+           'MemoryDecision', 'step_memory_gb', 'memory_policy', 'labelled_loss', 'trainer_class', 'build_trainer',
+           'train_sft', 'plot_loss']
 
 # %% ../nbs/64_sft.ipynb #299774cd
 class SFTSpecError(ValueError):
@@ -48,7 +50,15 @@ class SFTSpec(BaseModel):
     chat_template: str | None = Field(None, description="path to a Jinja chat template file; null = the course template "
                                                        "(it must have {% generation %} markers for loss_on: assistant)")
     packing: bool = Field(False, description="pack several examples into each row (TRL best-fit packing, padding-free)")
-    gradient_checkpointing: bool = Field(False, description="trade ~10-40% speed for activation memory")
+    gradient_checkpointing: bool | Literal["auto"] = Field(
+        "auto", description="'auto': on only when a step would not fit memory_budget_gb (it costs ~40-50% speed on a CPU); "
+                            "true/false force it")
+    memory_budget_gb: float | None = Field(None, gt=0, description="RAM (GB) one training step may use, for the 'auto' "
+                                                                  "checkpointing choice (null: 80% of the RAM available at start)")
+    loss_head: Literal["labelled", "trl"] = Field(
+        "labelled", description="'labelled': LM head + cross-entropy only at labelled positions; 'trl': TRL's fused head "
+                                "(on a CPU it scores every position)")
+    num_threads: int | None = Field(None, gt=0, description="torch intra-op threads (null: the machine's physical cores)")
     group_by_length: bool = Field(True, description="batch examples of similar length together (random batches waste ~12% on padding here)")
     bf16: bool = Field(False, description="bf16 mixed precision; must stay False on CPUs without bf16")
     seed: int = Field(42, description="seeds data order, adapter initialisation and dropout")
@@ -100,7 +110,7 @@ class SFTSpec(BaseModel):
         import torch
         base = dict(base_model=p.base_model, max_steps=p.max_steps, batch_size=p.batch_size, grad_accum=p.grad_accum,
                     learning_rate=p.learning_rate, max_length=p.max_length, lora_r=p.lora_r, lora_alpha=p.lora_alpha,
-                    gradient_checkpointing=p.gradient_checkpointing, bf16=p.bf16 and torch.cuda.is_available())
+                    gradient_checkpointing=p.gradient_checkpointing or "auto", bf16=p.bf16 and torch.cuda.is_available())
         return cls(**{**base, **overrides})
 
 # %% ../nbs/64_sft.ipynb #8204c474
@@ -334,6 +344,103 @@ def check_runtime(spec: SFTSpec) -> dict:
                                      "or set report_to: none")
     return dict(method=spec.method, device="cuda" if cuda else "cpu")
 
+# %% ../nbs/64_sft.ipynb #9941bf39
+def physical_cores() -> int:
+    "Physical cores this process may run on (a hyper-thread pair counts once); the CPU count where /proc/cpuinfo is missing."
+    try: allowed = os.sched_getaffinity(0)
+    except AttributeError: allowed = set(range(os.cpu_count() or 1))
+    cores, cpu, phys = set(), None, "0"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            k, _, v = line.partition(":"); k, v = k.strip(), v.strip()
+            if k == "processor": cpu, phys = int(v), "0"
+            elif k == "physical id": phys = v
+            elif k == "core id" and cpu in allowed: cores.add((phys, v))
+    except OSError: pass
+    return len(cores) or len(allowed) or 1
+
+def available_memory_gb() -> float:
+    "RAM the kernel could give this process now (MemAvailable), in GB; 8 when it cannot be read."
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"): return int(line.split()[1]) * 1024 / 1e9
+    except OSError: pass
+    return 8.0
+
+@dataclass
+class MemoryDecision:
+    "What the memory policy chose for a run, and the figures it chose from (GB)."
+    gradient_checkpointing: bool
+    budget_gb: float
+    estimate_gb: float               # one training step without checkpointing
+    estimate_checkpointed_gb: float  # the same with checkpointing
+    reason: str
+
+def step_memory_gb(spec: SFTSpec, cfg, gradient_checkpointing: bool, label_share: float = 1.0) -> float:
+    "Estimated peak memory of one training step of `spec` on a model of config `cfg` (turing_course.memory's buckets), GB."
+    from turing_course.memory import training_memory
+    b = training_memory(cfg, "qlora" if spec.load_in_4bit else "lora", spec.batch_size, spec.max_length, spec.lora_r,
+                        spec.target_modules, compute_bytes=2 if spec.bf16 else 4, gradient_checkpointing=gradient_checkpointing)
+    logits = b.logits * (label_share if spec.loss_head == "labelled" else 1.0)   # the labelled head scores only labelled positions
+    return (b.total - b.logits + logits) / 1e9
+
+def memory_policy(spec: SFTSpec, cfg, label_share: float = 1.0, budget_gb: float | None = None) -> MemoryDecision:
+    "Gradient checkpointing on or off: as the spec says, or ('auto') on only when a step would not fit the memory budget."
+    budget = budget_gb or spec.memory_budget_gb or round(0.8 * available_memory_gb(), 1)
+    plain, ckpt = (round(step_memory_gb(spec, cfg, c, label_share), 2) for c in (False, True))
+    if spec.gradient_checkpointing != "auto":
+        return MemoryDecision(bool(spec.gradient_checkpointing), budget, plain, ckpt, "set in the spec")
+    if plain <= budget:
+        return MemoryDecision(False, budget, plain, ckpt, f"a step needs ~{plain} GB <= budget {budget} GB: no recompute")
+    why = f"a step needs ~{plain} GB > budget {budget} GB: recompute activations (~{ckpt} GB)"
+    if ckpt > budget: why += "; still over budget: lower batch_size or max_length"
+    return MemoryDecision(True, budget, plain, ckpt, why)
+
+def labelled_loss(model, inputs: dict, num_items_in_batch=None) -> tuple:
+    "Causal-LM loss with the LM head applied only where the next-token label is not -100: (loss, labelled hidden rows, logits there)."
+    import torch, torch.nn.functional as F
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    decoder = getattr(base, base.base_model_prefix)
+    fwd = {k: v for k, v in inputs.items() if k not in ("labels", "num_items_in_batch")}
+    fwd["use_cache"] = False
+    hidden = decoder(**fwd).last_hidden_state[:, :-1]
+    labels = inputs["labels"][:, 1:]
+    mask = labels != -100
+    logits = base.get_output_embeddings()(hidden[mask]).float()      # (labelled positions, vocab) — nothing else
+    n = mask.sum().clamp(min=1) if num_items_in_batch is None else num_items_in_batch
+    loss = F.cross_entropy(logits, labels[mask], reduction="sum") / torch.as_tensor(n, device=logits.device)
+    return loss, mask, logits
+
+_TRAINERS = {}
+
+def trainer_class(loss_head: str = "labelled"):
+    "TRL's `SFTTrainer` ('trl': its fused head, which on CPU scores every position) or our subclass ('labelled')."
+    from trl import SFTTrainer
+    if loss_head == "trl": return SFTTrainer
+    if loss_head != "labelled": raise ValueError(f"loss_head must be 'labelled' or 'trl', got {loss_head!r}")
+    if "labelled" not in _TRAINERS:
+        import torch
+        class LabelledHeadSFTTrainer(SFTTrainer):
+            "SFTTrainer whose training loss applies the LM head and cross-entropy only at labelled positions."
+            def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+                if return_outputs or "labels" not in inputs:
+                    return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+                mode = "train" if self.model.training else "eval"
+                loss, mask, logits = labelled_loss(model, inputs, num_items_in_batch)
+                with torch.no_grad():
+                    n = max(int(mask.sum()), 1)
+                    logp = logits.log_softmax(-1)
+                    self._metrics[mode]["entropy"].append(float(-(logp.exp() * logp).sum(-1).sum()) / n)
+                    self._metrics[mode]["mean_token_accuracy"].append(float((logits.argmax(-1) == inputs["labels"][:, 1:][mask]).sum()) / n)
+                if mode == "train":
+                    am = inputs.get("attention_mask")
+                    self._total_train_tokens += int(am.sum()) if am is not None else int(inputs["input_ids"].numel())
+                self._metrics[mode]["num_tokens"] = [self._total_train_tokens]
+                return loss
+        _TRAINERS["labelled"] = LabelledHeadSFTTrainer
+    return _TRAINERS["labelled"]
+
+
 # %% ../nbs/64_sft.ipynb #89d210e3
 def _lora_config(spec: SFTSpec):
     from peft import LoraConfig
@@ -360,7 +467,7 @@ def build_trainer(spec: SFTSpec, train_rows: list[dict], out_dir: Path | str, ev
                   callbacks: list | None = None, progress: bool = True):
     "Checks + TRL `SFTTrainer` for `spec` on `train_rows` (checkpoints in `out_dir/checkpoints`); returns (trainer, preflights)."
     import torch
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     if not train_rows: raise SFTSpecError("train_sft: no training rows (the train split is empty)")
     if spec.eval_steps and not eval_rows: raise SFTSpecError("eval_steps is set but no eval rows were given: pass eval_rows or set eval_steps: null")
@@ -371,13 +478,21 @@ def build_trainer(spec: SFTSpec, train_rows: list[dict], out_dir: Path | str, ev
     if eval_rows: pre["eval"] = preflight(spec, eval_rows, tok, "eval")
     _write_quarantine(out/"quarantine.jsonl", [q for p in pre.values() for q in p.quarantined])
     seed_everything(spec.seed)
+    torch.set_num_threads(spec.num_threads or physical_cores())
     model = _load_base(spec)
+    try:
+        from turing_course.compute import ModelConfig
+        decision = memory_policy(spec, ModelConfig.from_hf(model.config.to_dict(), name=spec.base_model),
+                                 pre["train"].summary()["label_share"])
+    except ValueError as e:                      # an architecture the estimator cannot size: keep the spec's choice
+        decision = MemoryDecision(spec.gradient_checkpointing is True, spec.memory_budget_gb or 0.0, float("nan"),
+                                  float("nan"), f"no memory estimate ({e})")
     evaluate = bool(eval_rows and spec.eval_steps)
     args = SFTConfig(output_dir=str(out/"checkpoints"), max_steps=spec.max_steps, per_device_train_batch_size=spec.batch_size,
                      per_device_eval_batch_size=spec.batch_size, gradient_accumulation_steps=spec.grad_accum,
                      learning_rate=spec.learning_rate, lr_scheduler_type=spec.lr_scheduler, warmup_steps=spec.warmup_steps,
                      weight_decay=spec.weight_decay, max_length=spec.max_length, assistant_only_loss=spec.loss_on == "assistant",
-                     packing=spec.packing, gradient_checkpointing=spec.gradient_checkpointing,
+                     packing=spec.packing, gradient_checkpointing=decision.gradient_checkpointing,
                      bf16=spec.bf16, fp16=False, seed=spec.seed, data_seed=spec.seed, logging_steps=spec.logging_steps,
                      save_strategy="steps" if spec.save_steps else "no", save_steps=spec.save_steps or 500,
                      save_total_limit=spec.save_total_limit, eval_strategy="steps" if evaluate else "no",
@@ -385,9 +500,10 @@ def build_trainer(spec: SFTSpec, train_rows: list[dict], out_dir: Path | str, ev
                      train_sampling_strategy="group_by_length" if spec.group_by_length and not spec.packing else "random",
                      report_to=spec.report_to, disable_tqdm=not progress, dataloader_num_workers=0,
                      dataset_num_proc=None, use_cpu=not torch.cuda.is_available())
-    trainer = SFTTrainer(model=model, args=args, train_dataset=rows_to_dataset(pre["train"].rows, spec.loss_on),
+    trainer = trainer_class(spec.loss_head)(model=model, args=args, train_dataset=rows_to_dataset(pre["train"].rows, spec.loss_on),
                          eval_dataset=rows_to_dataset(pre["eval"].rows, spec.loss_on) if evaluate else None,
                          processing_class=tok, peft_config=_lora_config(spec), callbacks=list(callbacks or []))
+    trainer.memory_decision = decision
     return trainer, pre
 
 def _checkpoint_step(out: Path, resume) -> tuple[str, int]:
@@ -406,6 +522,7 @@ def _checkpoint_step(out: Path, resume) -> tuple[str, int]:
 def train_sft(spec: SFTSpec, train_rows: list[dict], out_dir: Path | str, resume: bool | str = False, progress: bool = True,
               eval_rows: list[dict] | None = None, callbacks: list | None = None) -> dict:
     "Fine-tune `spec.base_model` with a LoRA/DoRA/QLoRA adapter; saves `out_dir/adapter` and returns metrics, log and timings."
+    import torch
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     ck, keep = _checkpoint_step(out, resume) if resume else (None, None)
     log, health = LossLog(out/"loss_log.jsonl", keep_until=keep), LossHealth()
@@ -428,7 +545,9 @@ def train_sft(spec: SFTSpec, train_rows: list[dict], out_dir: Path | str, resume
                    quarantined=sum(len(p.quarantined) for p in pre.values()), truncated=pre["train"].truncated,
                    label_share=pre["train"].summary()["label_share"], resumed_from=keep,
                    eval_loss_end=evals[-1] if evals else None, eval_loss_min=min(evals) if evals else None,
-                   template_fingerprint=template_fingerprint(template))
+                   template_fingerprint=template_fingerprint(template), loss_head=spec.loss_head,
+                   gradient_checkpointing=trainer.memory_decision.gradient_checkpointing,
+                   memory_policy=trainer.memory_decision.reason, threads=torch.get_num_threads())
     (adapter/"sft_spec.json").write_text(json.dumps(dict(spec=spec.model_dump(), metrics=metrics), indent=1))
     return dict(adapter=str(adapter), metrics=metrics, log=log.records)
 
