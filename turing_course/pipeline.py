@@ -12,8 +12,8 @@ from .settings import get_profile, get_settings, env_report, seed_everything, fi
 from .models import template_fingerprint
 
 # %% auto #0
-__all__ = ['SPEC_SECTIONS', 'load_spec', 'stable_hash', 'peak_rss_mb', 'StageRun', 'run_stage', 'capstone_data_spec',
-           'run_pipeline', 'render_report']
+__all__ = ['SPEC_SECTIONS', 'OPERATION_COLUMNS', 'load_spec', 'stable_hash', 'peak_rss_mb', 'StageRun', 'run_stage',
+           'capstone_data_spec', 'run_pipeline', 'render_report']
 
 # %% ../nbs/72a_pipeline.ipynb #09f08bbb
 SPEC_SECTIONS = {"name", "version", "profile", "data", "sft", "eval", "gates", "description"}
@@ -136,6 +136,8 @@ def _eval_stage(spec, prof, data_run, sft_run):
     n = e.get("samples") or prof.eval_samples
     cfg = dict(n=n, max_new_tokens=e.get("max_new_tokens") or prof.max_new_tokens, batch_size=e.get("batch_size") or prof.eval_batch_size,
                base=prof.base_model, sft=sft_run.inputs_hash, data=data_run.inputs_hash, gates=spec["gates"])
+    op_test = bool(e.get("operation_test"))
+    if op_test: cfg["operation_test"] = True      # only when asked, so other specs keep their inputs hash
     gates = load_gates(spec["gates"])
     def fn(folder):
         test = load_dataset_version(data_run.outputs["dataset"])["test"][:n]
@@ -148,6 +150,7 @@ def _eval_stage(spec, prof, data_run, sft_run):
         metrics["delta"] = cmp["delta"]
         metrics["sft"] = sft_run.metrics
         metrics["speed"] = {k: cmp[k]["generations_per_s"] for k in ("base", "tuned")}
+        if op_test: metrics["operation"] = _operation_test(prof, sft_run, test, cfg, folder)
         decision = decide(gates, metrics)
         (folder/"decision.json").write_text(decision.model_dump_json(indent=1))
         (folder/"decision.md").write_text(decision.to_markdown())
@@ -155,6 +158,17 @@ def _eval_stage(spec, prof, data_run, sft_run):
         return ({"decision": str(folder/"decision.json"), "samples": str(folder)},
                 {**metrics, "decision": decision.verdict})
     return cfg, fn
+
+def _operation_test(prof, sft_run, test, cfg, folder) -> dict:
+    "Chapter 64's 20-prompt operation test, base vs tuned (+ perplexity on the test rows): {'base', 'tuned', 'delta'} metrics."
+    from turing_course.domain_eval import compare_operation, render_conversations
+    from turing_course.models import load_tokenizer
+    held = render_conversations(load_tokenizer(prof.base_model), test)
+    ocmp = compare_operation(prof.base_model, sft_run.outputs["adapter"], cfg["max_new_tokens"], cfg["batch_size"], ppl_texts=held)
+    for k in ("base", "tuned"):
+        with (folder/f"operation_{k}.jsonl").open("w") as f:
+            for r in ocmp[k]["records"]: f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return {"base": ocmp["base"]["metrics"], "tuned": ocmp["tuned"]["metrics"], "delta": ocmp["delta"]}
 
 def _package_stage(spec, prof, sft_run, eval_run):
     cfg = dict(sft=sft_run.inputs_hash, eval=eval_run.inputs_hash)
@@ -189,10 +203,15 @@ def run_pipeline(spec_path: str | Path = "72-capstone-end-to-end-llmops", out: s
                    decision=runs["evaluate"].metrics["decision"])
     (out/"summary.json").write_text(json.dumps(summary, indent=1, default=str))
     (out/"report.md").write_text(render_report(summary, runs), encoding="utf-8")
+    if "operation" in summary["evaluation"]:
+        o = summary["evaluation"]["operation"]
+        for k in OPERATION_COLUMNS: log(f"operation test {k:<22} base {o['base'][k]:.3f}  tuned {o['tuned'][k]:.3f}")
     log(f"Report: {out/'report.md'}  decision: {summary['decision']}")
     return summary
 
 # %% ../nbs/72a_pipeline.ipynb #b774f58f
+OPERATION_COLUMNS = ("operation_accuracy", "operation_accuracy_v2", "mean_rating", "perplexity")
+
 def render_report(summary: dict, runs: dict) -> str:
     "Markdown report of a pipeline run."
     ev, sft, data = summary["evaluation"], summary["sft"], summary["data"]
@@ -209,8 +228,15 @@ def render_report(summary: dict, runs: dict) -> str:
     fmt = lambda v: "—" if v is None else f"{v:.3f}"
     for m in ("json_validity", "tool_name_accuracy", "argument_accuracy", "no_call_accuracy"):
         L.append(f"| {m} | {fmt(ev['base'][m])} | {fmt(ev['tuned'][m])} | {fmt(ev['delta'][m])} |")
-    L += ["", f"{ev['tuned']['n_call_cases']} cases expect a tool call, {ev['tuned']['n_no_call_cases']} expect none.", "",
-          "## Gates", "", (runs["evaluate"].folder/"decision.md").read_text(), "", "## Sample outputs (tuned)", ""]
+    L += ["", f"{ev['tuned']['n_call_cases']} cases expect a tool call, {ev['tuned']['n_no_call_cases']} expect none.", ""]
+    if "operation" in ev:
+        o = ev["operation"]
+        L += ["## Operation test (chapter 64: 20 prompts, agent loop)", "", "| metric | base | tuned | delta |", "|---|---|---|---|"]
+        L += [f"| {m} | {fmt(o['base'].get(m))} | {fmt(o['tuned'].get(m))} | {fmt(o['delta'].get(m))} |"
+              for m in (*OPERATION_COLUMNS[:2], *[f"accuracy_{x}" for x in ("create", "list", "update", "complete", "delete")], *OPERATION_COLUMNS[2:])]
+        L += ["", "`operation_accuracy` uses the lesson's keyword classifier, `operation_accuracy_v2` the improved one "
+              "(tool calls made, else the first operation word); records in `evaluate/operation_*.jsonl`.", ""]
+    L += ["## Gates", "", (runs["evaluate"].folder/"decision.md").read_text(), "", "## Sample outputs (tuned)", ""]
     samples = [json.loads(l) for l in (runs["evaluate"].folder/"samples_tuned.jsonl").read_text().splitlines()[:5]]
     for s in samples:
         L += [f"- `{s['id']}` ({s['scenario']}): `{s['output'][:200]}`"]
