@@ -5,7 +5,8 @@ Variants, each in its own subprocess (so the peak RSS is that variant's own):
                JSON (one object per line, the usual Hermes/Qwen `<tools>` rendering), TRL's default settings
                (gradient checkpointing on, bf16 autocast, random batches, TRL's fused LM head), assistant-only loss
   ours         turing_course.sft.build_trainer: compact tool rendering (turing_course.models.CHAT_TEMPLATE), length-grouped
-               batches, LM head only at labelled positions, memory policy ('auto' checkpointing), one thread per core
+               batches, LM head only at labelled positions, micro-batches of ~1024 tokens accumulated into the same
+               update, memory policy ('auto' checkpointing), one thread per core
   ours_packed  the same with packing (rows of max_length tokens, padding-free, block-diagonal attention)
   ours_ckpt    'ours' with gradient checkpointing forced on (the memory end of the trade-off the policy makes)
   ours_malloc  'ours' with glibc malloc tunables (mmap/trim thresholds raised), to measure whether the allocator matters
@@ -51,6 +52,8 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=None, help="warm-up steps (default: steps // 10)")
     p.add_argument("--variants", default="plain,ours,ours_packed", help=f"comma list of {','.join(VARIANTS)}")
+    p.add_argument("--reuse", default=None, help="a results JSON of an earlier run with the same settings: variants in it that are "
+                   "not in --variants are taken from it (e.g. rerun only 'ours' against a stored 'plain')")
     p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/sft_throughput-<profile>.json)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -96,7 +99,8 @@ def instrument(trainer):
         def on_train_begin(self, args, state, control, **kw): self.t = time.perf_counter()
         def on_step_end(self, args, state, control, **kw):
             now = time.perf_counter()
-            steps.append(dict(step=state.global_step, seconds=now - self.t, batches=[len(steps)])); self.t = now
+            seen = sum(len(s["batches"]) for s in steps)           # every micro-batch drawn since the last step
+            steps.append(dict(step=state.global_step, seconds=now - self.t, batches=list(range(seen, len(batches))))); self.t = now
         def on_log(self, args, state, control, logs=None, **kw):
             if logs and "loss" in logs and steps: steps[-1]["loss"] = float(logs["loss"])
     trainer.add_callback(Clock())
@@ -144,8 +148,8 @@ def ours_trainer(job, rows, out):
                    gradient_checkpointing=True if job["variant"] == "ours_ckpt" else "auto")
     tr, _ = build_trainer(spec, rows, out, progress=False)
     d = tr.memory_decision
-    return tr, dict(gradient_checkpointing=d.gradient_checkpointing, memory_policy=d.reason, bf16=False,
-                    sampler="packed" if spec.packing else "group_by_length", loss_head=spec.loss_head, tools="compact (course template)")
+    return tr, dict(gradient_checkpointing=d.gradient_checkpointing, micro_batch=d.micro_batch, memory_policy=d.reason, bf16=False,
+                    sampler="packed" if spec.packing else tr.args.train_sampling_strategy, loss_head=spec.loss_head, tools="compact (course template)")
 
 
 def worker():
@@ -237,7 +241,7 @@ def _cores():
 
 
 def overlap(a, b, window=5) -> dict:
-    "Loss-curve agreement: moving averages of both curves, their mean |difference| vs the step-to-step noise of each."
+    "Loss-curve agreement: moving averages of both curves, their mean |difference| vs the (robust) step-to-step noise; loss spikes."
     import math
     a, b = [x for x in a if not math.isnan(x)], [x for x in b if not math.isnan(x)]
     n = min(len(a), len(b))
@@ -245,10 +249,13 @@ def overlap(a, b, window=5) -> dict:
     w = min(window, n)
     ma = lambda x: [sum(x[i:i + w]) / w for i in range(n - w + 1)]
     A, B = ma(a[:n]), ma(b[:n])
-    noise = statistics.pstdev([x - y for x, y in zip(a[1:n], a[:n - 1])] + [x - y for x, y in zip(b[1:n], b[:n - 1])]) / math.sqrt(2)
+    d = [x - y for x, y in zip(a[1:n], a[:n - 1])] + [x - y for x, y in zip(b[1:n], b[:n - 1])]
+    med = statistics.median(d)                     # robust step-to-step noise (MAD), so one spike cannot widen it
+    noise = 1.4826 * statistics.median(abs(x - med) for x in d) / math.sqrt(2)
     gap = sum(abs(x - y) for x, y in zip(A, B)) / len(A)
-    return dict(steps=n, window=w, mean_abs_gap_of_moving_averages=round(gap, 4), step_noise_std=round(noise, 4),
-                within_noise=gap <= noise, last_window_plain=round(A[-1], 4), last_window_ours=round(B[-1], 4))
+    spikes = {k: [i + 1 for i in range(1, n) if x[i] > 3 * statistics.median(x[max(0, i - 5):i])] for k, x in (("plain", a), ("ours", b))}
+    return dict(steps=n, window=w, mean_abs_gap_of_moving_averages=round(gap, 4), step_noise_mad=round(noise, 4),
+                within_noise=gap <= noise, spikes_over_3x_recent_median=spikes, last_window_plain=round(A[-1], 4), last_window_ours=round(B[-1], 4))
 
 
 def plot(results, path):
@@ -271,6 +278,15 @@ def main(argv=None):
     ceiling = matmul_ceiling()
     print(f"fp32 matmul ceiling (2048x2048, {_cores()} threads): {ceiling:.1f} GFLOP/s", flush=True)
     results = {}
+    if args.reuse:
+        old = json.loads(Path(args.reuse).read_text())
+        same = ("steps", "batch_size", "max_length", "examples", "seed", "lr", "warmup", "profile")
+        diff = {k: (old["args"].get(k), getattr(args, k)) for k in same if old["args"].get(k) != getattr(args, k)}
+        if diff: raise SystemExit(f"--reuse {args.reuse}: its settings differ {diff}; rerun every variant instead")
+        for v, r in old["variants"].items():
+            if v not in args.variants:
+                results[v] = {**r, "reused_from": args.reuse}
+                print(f"[{v}] reused from {args.reuse} (measured then at load {r['load_before']:.2f} -> {r['load_after']:.2f})", flush=True)
     for v in args.variants:
         r = results[v] = run_variant(args, v)
         s = r["summary"]
@@ -280,8 +296,8 @@ def main(argv=None):
               f"useful {s['gflops_per_s']} GFLOP/s, threads {r['threads']}, load {r['load_before']:.2f} -> {r['load_after']:.2f}"
               f"\n  loss per step: {s['losses']}", flush=True)
     out = dict(args={k: v for k, v in vars(args).items() if k != "worker"}, matmul_gflops=round(ceiling, 1),
-               variants={v: {k: r[k] for k in ("info", "summary", "wall", "threads", "load_before", "load_after", "trainable",
-                                                "env_malloc", "subprocess_s")} for v, r in results.items()})
+               variants={v: {k: r.get(k) for k in ("info", "summary", "wall", "threads", "load_before", "load_after", "trainable",
+                                                "env_malloc", "subprocess_s", "reused_from")} for v, r in results.items()})
     if "plain" in results and "ours" in results:
         p, o = results["plain"]["summary"], results["ours"]["summary"]
         ratios = dict(real_tokens_per_s=o["real_tokens_per_s"] / p["real_tokens_per_s"],

@@ -16,8 +16,8 @@ from .models import CHAT_TEMPLATE, load_tokenizer, resolve_base_model, save_temp
 __all__ = ['REPORTERS', 'GENERATION_MARKER', 'SFTSpecError', 'SFTSpec', 'rows_to_dataset', 'label_mask', 'show_labels',
            'has_generation_markers', 'training_template', 'Preflight', 'preflight', 'TrainingUnhealthy', 'LossLog',
            'LossHealth', 'AdapterUnavailable', 'check_runtime', 'physical_cores', 'available_memory_gb',
-           'MemoryDecision', 'step_memory_gb', 'memory_policy', 'labelled_loss', 'trainer_class', 'build_trainer',
-           'train_sft', 'plot_loss']
+           'MemoryDecision', 'micro_batch', 'step_memory_gb', 'memory_policy', 'labelled_loss', 'trainer_class',
+           'build_trainer', 'train_sft', 'plot_loss']
 
 # %% ../nbs/64_sft.ipynb #299774cd
 class SFTSpecError(ValueError):
@@ -59,7 +59,10 @@ class SFTSpec(BaseModel):
         "labelled", description="'labelled': LM head + cross-entropy only at labelled positions; 'trl': TRL's fused head "
                                 "(on a CPU it scores every position)")
     num_threads: int | None = Field(None, gt=0, description="torch intra-op threads (null: the machine's physical cores)")
-    group_by_length: bool = Field(True, description="batch examples of similar length together (random batches waste ~12% on padding here)")
+    micro_batch_tokens: int | None = Field(
+        1024, gt=0, description="CPU: run each batch as micro-batches of about this many tokens, accumulated into the same "
+                                "update (same loss and weights, fewer live activations, less padding); null: never split")
+    group_by_length: bool = Field(True, description="less padding: sort each random batch's micro-batches by length (whole batches: group similar lengths; random batches waste ~12% on padding here)")
     bf16: bool = Field(False, description="bf16 mixed precision; must stay False on CPUs without bf16")
     seed: int = Field(42, description="seeds data order, adapter initialisation and dropout")
     logging_steps: int = Field(1, gt=0, description="log the loss every N steps")
@@ -375,6 +378,14 @@ class MemoryDecision:
     estimate_gb: float               # one training step without checkpointing
     estimate_checkpointed_gb: float  # the same with checkpointing
     reason: str
+    micro_batch: int | None = None   # examples per forward pass (None: batch_size)
+
+def micro_batch(spec: SFTSpec, mean_tokens: float, cuda: bool = False) -> int:
+    "Examples per forward pass: on a CPU the largest divisor of batch_size whose tokens fit micro_batch_tokens (>= 1); batch_size on a GPU."
+    if cuda or not spec.micro_batch_tokens: return spec.batch_size
+    per_example = spec.max_length if spec.packing else mean_tokens      # a packed row is max_length tokens
+    fits = [d for d in range(1, spec.batch_size + 1) if spec.batch_size % d == 0 and d * per_example <= spec.micro_batch_tokens]
+    return max(fits, default=1)
 
 def step_memory_gb(spec: SFTSpec, cfg, gradient_checkpointing: bool, label_share: float = 1.0) -> float:
     "Estimated peak memory of one training step of `spec` on a model of config `cfg` (turing_course.memory's buckets), GB."
@@ -463,6 +474,13 @@ def _write_quarantine(path: Path, items: list):
     path.unlink(missing_ok=True)
     if items: path.write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in items))
 
+def _sampler(spec: SFTSpec, split: bool) -> str:
+    "How examples are ordered: random; or by length, for less padding."
+    if not spec.group_by_length or spec.packing: return "random"
+    # Split batches: each optimizer batch stays a random draw and only its micro-batches are sorted by length
+    # (transformers' BatchRebalanceSampler). Whole batches: LengthGroupedSampler, which makes batches of look-alike examples.
+    return "batch_rebalance" if split else "group_by_length"
+
 def build_trainer(spec: SFTSpec, train_rows: list[dict], out_dir: Path | str, eval_rows: list[dict] | None = None,
                   callbacks: list | None = None, progress: bool = True):
     "Checks + TRL `SFTTrainer` for `spec` on `train_rows` (checkpoints in `out_dir/checkpoints`); returns (trainer, preflights)."
@@ -480,16 +498,20 @@ def build_trainer(spec: SFTSpec, train_rows: list[dict], out_dir: Path | str, ev
     seed_everything(spec.seed)
     torch.set_num_threads(spec.num_threads or physical_cores())
     model = _load_base(spec)
-    try:
+    mb = micro_batch(spec, pre["train"].tokens / len(pre["train"].rows), torch.cuda.is_available())
+    accum = spec.grad_accum * (spec.batch_size // mb)
+    try:                                         # the memory of one forward/backward is that of one micro-batch
         from turing_course.compute import ModelConfig
-        decision = memory_policy(spec, ModelConfig.from_hf(model.config.to_dict(), name=spec.base_model),
+        decision = memory_policy(spec.model_copy(update=dict(batch_size=mb)), ModelConfig.from_hf(model.config.to_dict(), name=spec.base_model),
                                  pre["train"].summary()["label_share"])
     except ValueError as e:                      # an architecture the estimator cannot size: keep the spec's choice
         decision = MemoryDecision(spec.gradient_checkpointing is True, spec.memory_budget_gb or 0.0, float("nan"),
                                   float("nan"), f"no memory estimate ({e})")
+    decision.micro_batch = mb
+    if mb < spec.batch_size: decision.reason = f"micro-batches of {mb} x {spec.batch_size // mb} per batch; " + decision.reason
     evaluate = bool(eval_rows and spec.eval_steps)
-    args = SFTConfig(output_dir=str(out/"checkpoints"), max_steps=spec.max_steps, per_device_train_batch_size=spec.batch_size,
-                     per_device_eval_batch_size=spec.batch_size, gradient_accumulation_steps=spec.grad_accum,
+    args = SFTConfig(output_dir=str(out/"checkpoints"), max_steps=spec.max_steps, per_device_train_batch_size=mb,
+                     per_device_eval_batch_size=spec.batch_size, gradient_accumulation_steps=accum,
                      learning_rate=spec.learning_rate, lr_scheduler_type=spec.lr_scheduler, warmup_steps=spec.warmup_steps,
                      weight_decay=spec.weight_decay, max_length=spec.max_length, assistant_only_loss=spec.loss_on == "assistant",
                      packing=spec.packing, gradient_checkpointing=decision.gradient_checkpointing,
@@ -497,7 +519,7 @@ def build_trainer(spec: SFTSpec, train_rows: list[dict], out_dir: Path | str, ev
                      save_strategy="steps" if spec.save_steps else "no", save_steps=spec.save_steps or 500,
                      save_total_limit=spec.save_total_limit, eval_strategy="steps" if evaluate else "no",
                      eval_steps=spec.eval_steps if evaluate else None,
-                     train_sampling_strategy="group_by_length" if spec.group_by_length and not spec.packing else "random",
+                     train_sampling_strategy=_sampler(spec, accum > spec.grad_accum),
                      report_to=spec.report_to, disable_tqdm=not progress, dataloader_num_workers=0,
                      dataset_num_proc=None, use_cpu=not torch.cuda.is_available())
     trainer = trainer_class(spec.loss_head)(model=model, args=args, train_dataset=rows_to_dataset(pre["train"].rows, spec.loss_on),
@@ -546,7 +568,7 @@ def train_sft(spec: SFTSpec, train_rows: list[dict], out_dir: Path | str, resume
                    label_share=pre["train"].summary()["label_share"], resumed_from=keep,
                    eval_loss_end=evals[-1] if evals else None, eval_loss_min=min(evals) if evals else None,
                    template_fingerprint=template_fingerprint(template), loss_head=spec.loss_head,
-                   gradient_checkpointing=trainer.memory_decision.gradient_checkpointing,
+                   gradient_checkpointing=trainer.memory_decision.gradient_checkpointing, micro_batch=trainer.memory_decision.micro_batch,
                    memory_policy=trainer.memory_decision.reason, threads=torch.get_num_threads())
     (adapter/"sft_spec.json").write_text(json.dumps(dict(spec=spec.model_dump(), metrics=metrics), indent=1))
     return dict(adapter=str(adapter), metrics=metrics, log=log.records)
