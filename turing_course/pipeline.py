@@ -13,7 +13,7 @@ from .models import template_fingerprint
 
 # %% auto #0
 __all__ = ['SPEC_SECTIONS', 'OPERATION_COLUMNS', 'load_spec', 'stable_hash', 'peak_rss_mb', 'StageRun', 'run_stage',
-           'capstone_data_spec', 'run_pipeline', 'render_report']
+           'capstone_data_spec', 'paired_stats', 'run_pipeline', 'render_report']
 
 # %% ../nbs/72a_pipeline.ipynb #09f08bbb
 SPEC_SECTIONS = {"name", "version", "profile", "data", "sft", "eval", "gates", "description"}
@@ -150,6 +150,7 @@ def _eval_stage(spec, prof, data_run, sft_run):
         metrics["delta"] = cmp["delta"]
         metrics["sft"] = sft_run.metrics
         metrics["speed"] = {k: cmp[k]["generations_per_s"] for k in ("base", "tuned")}
+        metrics["stats"] = paired_stats(cmp)
         if op_test: metrics["operation"] = _operation_test(prof, sft_run, test, cfg, folder)
         decision = decide(gates, metrics)
         (folder/"decision.json").write_text(decision.model_dump_json(indent=1))
@@ -158,6 +159,18 @@ def _eval_stage(spec, prof, data_run, sft_run):
         return ({"decision": str(folder/"decision.json"), "samples": str(folder)},
                 {**metrics, "decision": decision.verdict})
     return cfg, fn
+
+def paired_stats(cmp: dict, alpha: float = 0.05) -> dict:
+    "Tuned vs base case by case for each per-case score (exact McNemar, paired bootstrap CI): more than noise?"
+    from turing_course.stats import compare_runs
+    out = {}
+    for key in ("json_valid", "name_correct", "args_correct", "no_call_correct"):
+        base, tuned = ([r for r in cmp[k]["records"] if key in r] for k in ("base", "tuned"))
+        if not base: continue
+        r = compare_runs(base, tuned, key=key, alpha=alpha)
+        out[key] = dict(n=r.n, delta=r.delta, p_value=round(r.p_value, 6), ci_low=r.ci_low, ci_high=r.ci_high,
+                        base_only=r.baseline_only, tuned_only=r.candidate_only, significant=r.p_value < alpha)
+    return out
 
 def _operation_test(prof, sft_run, test, cfg, folder) -> dict:
     "Chapter 64's 20-prompt operation test, base vs tuned (+ perplexity on the test rows): {'base', 'tuned', 'delta'} metrics."
@@ -229,6 +242,13 @@ def render_report(summary: dict, runs: dict) -> str:
     for m in ("json_validity", "tool_name_accuracy", "argument_accuracy", "no_call_accuracy"):
         L.append(f"| {m} | {fmt(ev['base'][m])} | {fmt(ev['tuned'][m])} | {fmt(ev['delta'][m])} |")
     L += ["", f"{ev['tuned']['n_call_cases']} cases expect a tool call, {ev['tuned']['n_no_call_cases']} expect none.", ""]
+    if ev.get("stats"):
+        L += ["### More than noise? (the same cases, base vs tuned)", "",
+              "| per-case score | cases | delta | 95% CI (paired bootstrap) | McNemar p | only base right | only tuned right |",
+              "|---|---|---|---|---|---|---|"]
+        L += [f"| {k} | {s['n']} | {s['delta']:+.3f} | [{s['ci_low']:+.3f}, {s['ci_high']:+.3f}] | {s['p_value']:.4f}"
+              f"{' (significant)' if s['significant'] else ''} | {s['base_only']} | {s['tuned_only']} |" for k, s in ev["stats"].items()]
+        L += [""]
     if "operation" in ev:
         o = ev["operation"]
         L += ["## Operation test (chapter 64: 20 prompts, agent loop)", "", "| metric | base | tuned | delta |", "|---|---|---|---|"]
