@@ -36,6 +36,7 @@ from pathlib import Path
 PROFILES = {"laptop": "smollm2-135m-instruct", "tiny": "tiny"}
 VARIANTS = ("plain", "ours", "ours_packed", "ours_ckpt", "ours_malloc")
 TARGETS = dict(real_tokens_per_s=2.0, trained_tokens_per_s=3.0, peak_rss=0.5)
+MACHINE_TOLERANCE = 0.25    # a --reuse file whose matmul ceiling differs more than this came from another machine (or load)
 MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=268435456"
 HERE = Path(__file__).resolve().parent
 
@@ -53,7 +54,8 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=int, default=None, help="warm-up steps (default: steps // 10)")
     p.add_argument("--variants", default="plain,ours,ours_packed", help=f"comma list of {','.join(VARIANTS)}")
     p.add_argument("--reuse", default=None, help="a results JSON of an earlier run with the same settings: variants in it that are "
-                   "not in --variants are taken from it (e.g. rerun only 'ours' against a stored 'plain')")
+                   "not in --variants are taken from it (e.g. rerun only 'ours' against a stored 'plain'); if its matmul ceiling "
+                   "differs by more than 25% (another machine), no ratios against its variants are computed")
     p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/sft_throughput-<profile>.json)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -258,15 +260,15 @@ def overlap(a, b, window=5) -> dict:
                 within_noise=gap <= noise, spikes_over_3x_recent_median=spikes, last_window_plain=round(A[-1], 4), last_window_ours=round(B[-1], 4))
 
 
-def plot(results, path):
+def plot(results, path, title="SFT loss: plain TRL script vs the course's path"):
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for v, r in results.items():
         ls = r["summary"]["losses"]
-        ax.plot(range(1, len(ls) + 1), ls, marker=".", lw=1, label=f"{v} ({r['summary']['real_tokens_per_s']:.0f} real tok/s)")
+        ax.plot(range(1, len(ls) + 1), ls, marker=".", lw=1, label=f"{v} ({r['summary']['real_tokens_per_s']:.0f} real tok/s{', earlier run' if r.get('reused_from') else ''})")
     ax.set_xlabel("step"); ax.set_ylabel("training loss (labelled tokens)"); ax.grid(alpha=.3); ax.legend()
-    ax.set_title("SFT loss: plain TRL script vs the course's path")
+    ax.set_title(title)
     fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
 
 
@@ -277,18 +279,26 @@ def main(argv=None):
           f"max_length {args.max_length}, {args.examples} examples, seed {args.seed}, load average {os.getloadavg()[0]:.2f}", flush=True)
     ceiling = matmul_ceiling()
     print(f"fp32 matmul ceiling (2048x2048, {_cores()} threads): {ceiling:.1f} GFLOP/s", flush=True)
-    results = {}
+    results, other_machine = {}, False
     if args.reuse:
         old = json.loads(Path(args.reuse).read_text())
         same = ("steps", "batch_size", "max_length", "examples", "seed", "lr", "warmup", "profile")
         diff = {k: (old["args"].get(k), getattr(args, k)) for k in same if old["args"].get(k) != getattr(args, k)}
         if diff: raise SystemExit(f"--reuse {args.reuse}: its settings differ {diff}; rerun every variant instead")
+        then = old.get("matmul_gflops")
+        other_machine = then is None or abs(then / ceiling - 1) > MACHINE_TOLERANCE
         for v, r in old["variants"].items():
             if v not in args.variants:
-                results[v] = {**r, "reused_from": args.reuse}
-                print(f"[{v}] reused from {args.reuse} (measured then at load {r['load_before']:.2f} -> {r['load_after']:.2f})", flush=True)
+                results[v] = {**r, "reused_from": args.reuse, "matmul_gflops": then}
+                print(f"[{v}] reused from {args.reuse} (measured then at load {r['load_before']:.2f} -> {r['load_after']:.2f}, "
+                      f"matmul ceiling {then} GFLOP/s)", flush=True)
+        if other_machine:
+            reused = [v for v in results]
+            print(f"WARNING: {args.reuse} was measured where the matmul ceiling was {then} GFLOP/s, {ceiling:.1f} now: another "
+                  f"machine or another load. Ratios between {', '.join(reused)} and this run's variants are not computed.", flush=True)
     for v in args.variants:
         r = results[v] = run_variant(args, v)
+        r["matmul_gflops"] = round(ceiling, 1)
         s = r["summary"]
         print(f"\n[{v}] {r['info']}\n  s/step {s['s_per_step']} (median {s['median_s_per_step']}), real tokens/s {s['real_tokens_per_s']}, "
               f"trained tokens/s {s['trained_tokens_per_s']}, padded share {s['padded_share']:.1%}, label share {s['label_share']:.1%}, "
@@ -297,8 +307,9 @@ def main(argv=None):
               f"\n  loss per step: {s['losses']}", flush=True)
     out = dict(args={k: v for k, v in vars(args).items() if k != "worker"}, matmul_gflops=round(ceiling, 1),
                variants={v: {k: r.get(k) for k in ("info", "summary", "wall", "threads", "load_before", "load_after", "trainable",
-                                                "env_malloc", "subprocess_s", "reused_from")} for v, r in results.items()})
-    if "plain" in results and "ours" in results:
+                                                "env_malloc", "subprocess_s", "reused_from", "matmul_gflops")} for v, r in results.items()})
+    def comparable(*vs): return not (other_machine and any("reused_from" in results[v] for v in vs))
+    if "plain" in results and "ours" in results and comparable("plain", "ours"):
         p, o = results["plain"]["summary"], results["ours"]["summary"]
         ratios = dict(real_tokens_per_s=o["real_tokens_per_s"] / p["real_tokens_per_s"],
                       trained_tokens_per_s=o["trained_tokens_per_s"] / p["trained_tokens_per_s"], peak_rss=o["peak_rss_mib"] / p["peak_rss_mib"])
@@ -310,17 +321,17 @@ def main(argv=None):
         ov = overlap(p["losses"], o["losses"])
         print(f"loss curves: {ov}")
         out.update(ratios={k: round(v, 3) for k, v in ratios.items()}, targets_met=met, loss_overlap=ov)
-    if "ours" in results and "ours_packed" in results:
+    if "ours" in results and "ours_packed" in results and comparable("ours", "ours_packed"):
         g = results["ours_packed"]["summary"]["real_tokens_per_s"] / results["ours"]["summary"]["real_tokens_per_s"]
         print(f"packing / padding, real tokens/s: {g:.2f}"); out["packing_gain"] = round(g, 3)
-    if "plain" in results and "ours_ckpt" in results:
+    if "plain" in results and "ours_ckpt" in results and comparable("plain", "ours_ckpt"):
         p, o = results["plain"]["summary"], results["ours_ckpt"]["summary"]
         r = {k: round(o[k] / p[k], 3) for k in ("real_tokens_per_s", "trained_tokens_per_s", "peak_rss_mib")}
         print(f"ours with checkpointing / plain: {r}"); out["ratios_ckpt"] = r
-    if "ours" in results and "ours_malloc" in results:
+    if "ours" in results and "ours_malloc" in results and comparable("ours", "ours_malloc"):
         g = results["ours_malloc"]["summary"]["s_per_step"] / results["ours"]["summary"]["s_per_step"]
         print(f"malloc tunables / default, s/step: {g:.3f}"); out["malloc_ratio"] = round(g, 3)
-    if "ours" in results:
+    if "ours" in results and comparable("ours"):
         gf = results["ours"]["summary"]["gflops_per_s"]
         print(f"effective GFLOP/s of our step: {gf} = {gf / ceiling:.0%} of the {ceiling:.1f} GFLOP/s matmul ceiling")
         out["ours_fraction_of_ceiling"] = round(gf / ceiling, 3)
