@@ -55,7 +55,7 @@ def parse_args(argv=None):
     p.add_argument("--variants", default="plain,ours,ours_packed", help=f"comma list of {','.join(VARIANTS)}")
     p.add_argument("--reuse", default=None, help="a results JSON of an earlier run with the same settings: variants in it that are "
                    "not in --variants are taken from it (e.g. rerun only 'ours' against a stored 'plain'); if its matmul ceiling "
-                   "differs by more than 25% (another machine), no ratios against its variants are computed")
+                   "differs by more than 25%% (another machine), no ratios against its variants are computed")
     p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/sft_throughput-<profile>.json)")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
