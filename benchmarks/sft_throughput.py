@@ -293,9 +293,8 @@ def main(argv=None):
                 print(f"[{v}] reused from {args.reuse} (measured then at load {r['load_before']:.2f} -> {r['load_after']:.2f}, "
                       f"matmul ceiling {then} GFLOP/s)", flush=True)
         if other_machine:
-            reused = [v for v in results]
             print(f"WARNING: {args.reuse} was measured where the matmul ceiling was {then} GFLOP/s, {ceiling:.1f} now: another "
-                  f"machine or another load. Ratios between {', '.join(reused)} and this run's variants are not computed.", flush=True)
+                  f"machine or another load. Ratios between {', '.join(results)} and this run's variants are not computed.", flush=True)
     for v in args.variants:
         r = results[v] = run_variant(args, v)
         r["matmul_gflops"] = round(ceiling, 1)
